@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Set up btweb on Debian/Ubuntu: system packages, Node dependencies, the native webview
+# library, the build. Safe to run again. Uses sudo for apt when not run as root.
+#   scripts/setup.sh            set up (add --no-apt to skip system packages)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+APT=1
+for arg in "$@"; do [ "$arg" = "--no-apt" ] && APT=0; done
+
+if [ "$APT" = 1 ] && command -v apt-get >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  # WebKitGTK: webview-nodejs 0.4.3 links webkit2gtk-4.0; where only 4.1 exists (Ubuntu 24.04+,
+  # Debian 13) a pkg-config shim below maps 4.0 to 4.1.
+  WEBKIT=libwebkit2gtk-4.0-dev
+  apt-cache show "$WEBKIT" >/dev/null 2>&1 || WEBKIT=libwebkit2gtk-4.1-dev
+  PKGS=(
+    "$WEBKIT" cmake g++ make pkg-config python3 git          # the webview's native library
+    python3-libtorrent libtorrent-rasterbar-dev               # the independent implementation for interop tests/benches
+    xvfb xauth x11-apps imagemagick tesseract-ocr             # window tests under a virtual display, screenshots, OCR
+    xdg-utils desktop-file-utils                              # btpk: link handler registration
+  )
+  command -v node >/dev/null || PKGS+=(nodejs npm)
+  $SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
+fi
+
+NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$NODE_MAJOR" -lt 20 ]; then
+  echo "btweb needs Node.js 20 or newer; this machine has $(node --version)." >&2
+  exit 1
+fi
+
+# The shim: a webkit2gtk-4.0.pc that requires 4.1, used only while building the webview library.
+SHIM=""
+if ! pkg-config --exists webkit2gtk-4.0 2>/dev/null && pkg-config --exists webkit2gtk-4.1 2>/dev/null; then
+  SHIM=$(mktemp -d)
+  printf 'Name: webkit2gtk-4.0\nDescription: shim to 4.1\nVersion: 2.0\nRequires: webkit2gtk-4.1\n' > "$SHIM/webkit2gtk-4.0.pc"
+  export PKG_CONFIG_PATH="$SHIM${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+fi
+
+npm ci --no-audit --no-fund --loglevel=error
+
+# npm may hold back install scripts; build the webview library explicitly if it is missing.
+if [ ! -f node_modules/libwebview-nodejs/build/Release/libwebview.node ]; then
+  (cd node_modules/libwebview-nodejs && ../.bin/cmake-js rebuild >/dev/null)
+fi
+[ -n "$SHIM" ] && rm -rf "$SHIM"
+
+npm run build --silent
+echo "btweb is set up. Try: node dist/cli.js demo"
