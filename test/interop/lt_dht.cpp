@@ -6,26 +6,46 @@
 //   lt_dht --port P --node 127.0.0.1:PORT [--node ...] put --seed <64 hex> [--salt <hex>] --seq N --ih <40 hex>
 //   lt_dht --port P --node ... get --key <64 hex> [--salt <hex>] [--timeout-ms N]
 //   lt_dht --port P --node ... node
-// Output: one JSON line on stdout (node mode: {"port":P} once listening). Diagnostics on stderr.
+//   common options: --bootstrap-timeout-ms N (wait for the routing table, default 5000);
+//   put: --timeout-ms N (default 10000); env LT_DHT_VERBOSE=1 logs every alert (DHT packets too).
+// Output: one JSON line on stdout; diagnostics on stderr.
+//   put  -> {"ok":true,"stored":N,"publicKey":"<hex>","networkSeq":S,"port":P}, exit 0
+//   get  -> {"found":true,"seq":N,"ih":"<hex>","publicKey":"<hex>","salt":"<hex>","authoritative":B,"port":P}
+//           or {"found":false,"authoritative":B,"port":P}, exit 0
+//   node -> {"port":P} once listening, then runs until stdin closes or SIGTERM/SIGINT
+//   any failure -> {"ok":false,"error":"..."}, exit 1 (2 for bad arguments)
+// "port" is the UDP port of this process's DHT node on 127.0.0.1.
 //
 // Networking: loopback only. Default bootstrap routers are disabled (dht_bootstrap_nodes=""),
 // LSD/UPnP/NAT-PMP are off, and only the --node endpoints given are contacted.
 //
 // libtorrent quirks met while writing this (2.0.8):
 //  - The 64-byte secret key from ed25519_create_keypair(seed) is the *expanded* key
-//    (clamped SHA-512 of the seed), not seed||pubkey. Sign with lt::dht::sign_mutable_item.
-//  - Mutable put is a get-then-put traversal: the callback receives whatever value/seq the
-//    network already holds and must fill in value, seq and signature itself.
-//  - dht_put_alert.num_success counts nodes that answered the put; other implementations that
-//    refuse the item (bittorrent-dht without `verify` -> error 400, lower seq -> 302) don't count.
-//  - A get posts dht_mutable_item_alert possibly several times: with authoritative=false each time
-//    a newer item is seen, then authoritative=true when the lookup ends. When nothing is found the
-//    final alert carries an empty (undefined) entry and seq 0.
-//  - Without dht_restrict_routing_ips=false / dht_restrict_search_ips=false libtorrent keeps only
-//    one node per IP, so a loopback network of many nodes collapses to one. dht_block_ratelimit
-//    must be high too, or a burst of queries from 127.0.0.1 gets the sender blocked.
+//    (clamped SHA-512 of the seed), not seed||pubkey; the public key matches RFC 8032's for the
+//    same 32-byte seed (checked against @noble/ed25519). Sign with lt::dht::sign_mutable_item.
+//  - Mutable put is a get-then-put traversal: the callback receives whatever value/seq the lookup
+//    found (an undefined entry if none) and must fill in value, seq and signature itself.
+//  - A get posts dht_mutable_item_alert possibly several times: authoritative=false each time a
+//    newer item is seen, then authoritative=true when the lookup ends. When nothing is found the
+//    final alert carries an undefined entry and seq 0.
+//  - Loopback network: dht_restrict_routing_ips / dht_restrict_search_ips must be false or
+//    libtorrent keeps one node per IP, and all our nodes share 127.0.0.1; dht_block_ratelimit is
+//    raised so bursts from 127.0.0.1 are never blocked.
 //  - listen_interfaces "127.0.0.1:0" picks an ephemeral port; the DHT runs on the UDP socket of
-//    that listen interface; its port is reported by listen_succeeded_alert (socket_type udp).
+//    that listen interface; its port is reported by listen_succeeded_alert with socket_type utp
+//    (socket_type_t::udp is a deprecated alias). If port P is busy libtorrent tries P+1, P+2...
+//    (max_retry_port_bind): possibly another node's port. We set that to 0 so it falls back to an
+//    OS-chosen port instead; TCP and UDP may then differ: the printed "port" is the UDP (DHT) one.
+//  - A node that has gone away stays in other nodes' routing tables (bittorrent-dht adds every
+//    node that queries it) and libtorrent's traversal waits the full 15 s RPC timeout for it
+//    (after a 1 s "short timeout"); ICMP port-unreachable does not cut it short. So a one-shot
+//    put/get right after an earlier one-shot process exited took 15.1 s (measured). Remedy used by
+//    test/helpers/libtorrent.ts: reuse the previous process's UDP port (printed as "port"), so the
+//    stale routing entry reaches a live node, which answers at once (with a new node id).
+//  - dht_put_alert.num_success counts nodes that acknowledged the put. Nodes holding a higher seq
+//    reply 302 and don't count, but through the stale entries above the process may store to
+//    itself, so a put with a stale seq can still report stored > 0. "networkSeq" in the output is
+//    the seq the lookup found before the put (-1 if none): compare it with --seq.
 
 #include <libtorrent/session.hpp>
 #include <libtorrent/session_params.hpp>
@@ -170,6 +190,9 @@ lt::settings_pack make_settings(int port) {
 	lt::settings_pack sp;
 	sp.set_str(lt::settings_pack::listen_interfaces, "127.0.0.1:" + std::to_string(port));
 	sp.set_str(lt::settings_pack::outgoing_interfaces, "");
+	// port busy: let the OS pick instead of trying P+1, P+2... (which may be another node's port)
+	sp.set_int(lt::settings_pack::max_retry_port_bind, 0);
+	sp.set_bool(lt::settings_pack::listen_system_port_fallback, true);
 	sp.set_bool(lt::settings_pack::enable_dht, true);
 	// never contact the public DHT routers
 	sp.set_str(lt::settings_pack::dht_bootstrap_nodes, "");
@@ -189,7 +212,8 @@ lt::settings_pack make_settings(int port) {
 	sp.set_bool(lt::settings_pack::allow_multiple_connections_per_ip, true);
 	sp.set_int(lt::settings_pack::alert_mask,
 		lt::alert_category::dht | lt::alert_category::error | lt::alert_category::status
-		| lt::alert_category::dht_operation);
+		| lt::alert_category::dht_operation
+		| (std::getenv("LT_DHT_VERBOSE") ? lt::alert_category::dht_log : lt::alert_category_t{}));
 	return sp;
 }
 
@@ -274,7 +298,7 @@ int cmd_put(lt::session& ses, Opts const& o) {
 	ses.dht_put_item(pk.bytes,
 		[pk, sk, value, seq, &seen_seq](lt::entry& e, std::array<char, 64>& sig, std::int64_t& s, std::string const& salt) {
 			// called on libtorrent's network thread with whatever item the lookup found
-			seen_seq = s;
+			seen_seq = e.type() == lt::entry::undefined_t ? -1 : static_cast<long long>(s);
 			e = value;
 			s = seq;
 			std::vector<char> buf;
@@ -296,7 +320,8 @@ int cmd_put(lt::session& ses, Opts const& o) {
 	if (!done) fail(g_stop ? "interrupted" : "timeout waiting for dht_put_alert");
 	if (seen_seq > seq)
 		std::fprintf(stderr, "lt_dht: warning: network already holds seq %lld > %lld\n", seen_seq.load(), static_cast<long long>(seq));
-	emit("{\"ok\":true,\"stored\":" + std::to_string(stored) + ",\"publicKey\":\"" + pub_hex + "\"}");
+	emit("{\"ok\":true,\"stored\":" + std::to_string(stored) + ",\"publicKey\":\"" + pub_hex
+		+ "\",\"networkSeq\":" + std::to_string(seen_seq.load()) + ",\"port\":" + std::to_string(udp_port) + "}");
 	return 0;
 }
 
@@ -330,12 +355,13 @@ int cmd_get(lt::session& ses, Opts const& o) {
 	});
 	if (!err.empty()) std::fprintf(stderr, "lt_dht: %s\n", err.c_str());
 	if (!have) {
-		emit(std::string("{\"found\":false,\"authoritative\":") + (authoritative ? "true" : "false") + "}");
+		emit(std::string("{\"found\":false,\"authoritative\":") + (authoritative ? "true" : "false")
+			+ ",\"port\":" + std::to_string(udp_port) + "}");
 		return 0;
 	}
 	emit("{\"found\":true,\"seq\":" + std::to_string(seq) + ",\"ih\":\"" + to_hex(ih.data(), ih.size())
 		+ "\",\"publicKey\":\"" + to_hex(pub.data(), pub.size()) + "\",\"salt\":\"" + to_hex(salt.data(), salt.size())
-		+ "\",\"authoritative\":" + (authoritative ? "true" : "false") + "}");
+		+ "\",\"authoritative\":" + (authoritative ? "true" : "false") + ",\"port\":" + std::to_string(udp_port) + "}");
 	return 0;
 }
 
