@@ -30,7 +30,10 @@ export interface EngineOptions {
   cacheMaxBytes?: number
   /** Keep seeding visited sites while running (default true). */
   seed?: boolean
-  /** uTP as well as TCP (default true; tests on loopback turn it off: uTP there is slow). */
+  /**
+   * uTP as well as TCP (default false). webtorrent tries uTP first and falls back to TCP only
+   * after ~40 s against TCP-only peers, and its uTP is slow on loopback (DESIGN.md).
+   */
   utp?: boolean
   /** k-rpc per-query timeout (default 1000 ms). */
   queryTimeoutMs?: number
@@ -109,7 +112,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       torrentPort: opts.torrentPort ?? 0,
       cacheMaxBytes: opts.cacheMaxBytes ?? 2 * 2 ** 30,
       seed: opts.seed ?? true,
-      utp: opts.utp ?? true,
+      utp: opts.utp ?? false,
       queryTimeoutMs: opts.queryTimeoutMs ?? 1000,
       lookupTimeoutMs: opts.lookupTimeoutMs ?? 15_000,
       metadataTimeoutMs: opts.metadataTimeoutMs ?? 30_000,
