@@ -20,7 +20,7 @@ if [ "$APT" = 1 ] && command -v apt-get >/dev/null; then
   PKGS=(
     "$WEBKIT" cmake g++ make pkg-config python3 git          # the webview's native library
     python3-libtorrent libtorrent-rasterbar-dev               # the independent implementation for interop tests/benches
-    xvfb xauth x11-apps imagemagick tesseract-ocr             # window tests under a virtual display, screenshots, OCR
+    xvfb xauth x11-apps imagemagick tesseract-ocr libxtst-dev # window tests: virtual display, screenshots, OCR, real X input
     xdg-utils desktop-file-utils                              # btpk: link handler registration
   )
   command -v node >/dev/null || PKGS+=(nodejs npm)
@@ -43,10 +43,17 @@ fi
 
 npm ci --no-audit --no-fund --loglevel=error
 
-# npm may hold back install scripts; build the webview library explicitly if it is missing.
-if [ ! -f node_modules/libwebview-nodejs/build/Release/libwebview.node ]; then
+# Security: the webview.h bundled with libwebview-nodejs lets page JavaScript read the clipboard
+# (document.execCommand('paste') with no user action). btweb shows untrusted pages, so turn it off
+# and build the library ourselves (npm may also have held back its install script). The user's own
+# Ctrl+C / Ctrl+V do not depend on this setting.
+WEBVIEW_H=node_modules/libwebview-nodejs/src/webview.h
+LIB=node_modules/libwebview-nodejs/build/Release/libwebview.node
+if grep -q 'javascript_can_access_clipboard(settings, true)' "$WEBVIEW_H" || [ ! -f "$LIB" ]; then
+  sed -i 's/javascript_can_access_clipboard(settings, true)/javascript_can_access_clipboard(settings, false)/' "$WEBVIEW_H"
   (cd node_modules/libwebview-nodejs && ../.bin/cmake-js rebuild >/dev/null)
 fi
+grep -q 'javascript_can_access_clipboard(settings, false)' "$WEBVIEW_H" || { echo "setup: could not patch $WEBVIEW_H" >&2; exit 1; }
 [ -n "$SHIM" ] && rm -rf "$SHIM"
 
 npm run build --silent
