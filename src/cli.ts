@@ -12,6 +12,15 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keygen: async () => (await import('./commands/keygen.js')).keygenCommand,
   keys: async () => (await import('./commands/keys.js')).keysCommand,
   resolve: async () => (await import('./commands/resolve.js')).resolveCommand,
+  publish: async () => (await import('./commands/publish.js')).publishCommand,
+  sites: async () => (await import('./commands/sites.js')).sitesCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  fetch: async () => (await import('./commands/fetch.js')).fetchCommand,
+  open: async () => (await import('./commands/open.js')).openCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  'demo-network': async () => (await import('./commands/demo.js')).demoNetworkCommand,
+  register: async () => (await import('./commands/register.js')).registerCommand,
+  unregister: async () => (await import('./commands/register.js')).unregisterCommand
 }
 
 export async function main (argv: string[]): Promise<number> {

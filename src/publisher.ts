@@ -17,8 +17,10 @@ import type { Resolution, Resolver } from './resolver.js'
 
 export interface PutResult {
   pointer: Pointer
-  /** How many DHT nodes stored the item. */
+  /** How many DHT nodes stored the item (0 with `unchanged` when they all held it already). */
   stored: number
+  /** The DHT already held this very pointer: it was re-put, no new seq was used. */
+  unchanged: boolean
 }
 
 /** Put one signed item (new or echoed) to the nodes closest to its target. */
@@ -79,7 +81,7 @@ export async function putPointer (
   const current = Math.max(onDisk?.seq ?? -1, inDht?.seq ?? -1)
   if (inDht && !inDht.stale && current === inDht.seq && toHex(inDht.infohash) === toHex(infohash)) {
     // Same content as the DHT already has: re-put it (resets expiry) rather than burning a seq.
-    return { pointer: inDht, stored: await putItem(deps.dht, inDht, { signal, echo: true }) }
+    return { pointer: inDht, stored: await putItem(deps.dht, inDht, { signal, echo: true }), unchanged: true }
   }
   const seq = current + 1
   const item = signItem(key.seed, key.publicKey, salt, seq, encodePointerValue(infohash))
@@ -88,7 +90,7 @@ export async function putPointer (
   const cas = inDht && !inDht.stale ? inDht.seq : undefined
   const stored = await putItem(deps.dht, pointer, { cas, signal })
   log('publisher', `put ${toHex(key.publicKey).slice(0, 12)}… seq ${seq} → ${toHex(infohash)} on ${stored} nodes`)
-  return { pointer, stored }
+  return { pointer, stored, unchanged: false }
 }
 
 /**

@@ -57,6 +57,8 @@ export async function listSiteFiles (dir: string, { includeHidden = false }: { i
       const shown = relPath.join('/')
       if (!includeHidden && e.name.startsWith('.')) { skipped.push(`${shown} (hidden)`); continue }
       if (e.isSymbolicLink()) { skipped.push(`${shown} (symbolic link)`); continue }
+      // webtorrent's disk store rewrites these characters, so such a file could never be seeded.
+      if (/[<>:"\\|?*\u0000-\u001f]/.test(e.name)) throw publishError(`"${shown}" has a character BitTorrent clients cannot store (< > : " \\ | ? * or a control character); rename it.`)
       const full = path.join(abs, e.name)
       if (e.isDirectory()) await walk(full, relPath)
       else if (e.isFile()) files.push({ relPath, size: (await fs.stat(full)).size, source: full })
