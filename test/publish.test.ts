@@ -14,6 +14,8 @@ import { startDhtNet, type DhtNet } from './helpers/net.js'
 import { tempDir } from './helpers/tmp.js'
 import { request } from './helpers/http.js'
 import { runCli } from './helpers/cli.js'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { startCli, type Running } from './helpers/process.js'
 
 let net: DhtNet
@@ -160,6 +162,36 @@ test('--once exits after the put; bad input is a one-line error and changes noth
   assert.is(corrupt.code, 5)
   assert.is(await readFile(keyFile, 'utf8'), 'corrupt')
   await writeFile(keyFile, good)
+})
+
+test('btweb serve answers curl for a site another process publishes; btweb fetch saves a file', async () => {
+  const site = path.join(tmp.dir, 'served')
+  await mkdir(site)
+  await writeFile(path.join(site, 'index.html'), '<p>served by btweb serve</p>')
+  await writeFile(path.join(site, 'data.bin'), Buffer.alloc(300_000, 9))
+  const pub = publisher(site, path.join(tmp.dir, 'pub-serve'))
+  const { url } = await pub.json<{ url: string }>()
+  const serve = startCli(['serve', '--data-dir', path.join(tmp.dir, 'serve'), ...common()])
+  running.push(serve)
+  // First line: "btweb gateway on http://btweb.localhost:<port>/"
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    serve.child.stdout.on('data', d => { out += d; const m = /btweb\.localhost:(\d+)/.exec(out); if (m) resolve(Number(m[1])) })
+    serve.child.on('close', () => reject(new Error('serve exited: ' + serve.stderr())))
+  })
+  const host = `${originHost(parseAddress(url))}:${port}`
+  const { stdout } = await promisify(execFile)('curl', ['-sS', '--max-time', '30', '-H', `Host: ${host}`, `http://127.0.0.1:${port}/`])
+  assert.match(stdout, /served by btweb serve/)
+  const wrongHost = await promisify(execFile)('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Host: evil.example:' + port, `http://127.0.0.1:${port}/`])
+  assert.is(wrongHost.stdout, '421')
+  const out = path.join(tmp.dir, 'fetched.bin')
+  const fetched = await runCli(['fetch', url + 'data.bin', '-o', out, '--data-dir', path.join(tmp.dir, 'fetch'), ...common()])
+  assert.is(fetched.code, 0, fetched.stderr)
+  assert.equal(await readFile(out), Buffer.alloc(300_000, 9))
+  const missing = await runCli(['fetch', url + 'nope.html', '--data-dir', path.join(tmp.dir, 'fetch'), ...common()])
+  assert.is(missing.code, 3)
+  assert.is(await serve.stop(), 0)
+  assert.is(await pub.stop(), 0)
 })
 
 test.run()
