@@ -20,7 +20,7 @@ if [ "$APT" = 1 ] && command -v apt-get >/dev/null; then
   PKGS=(
     "$WEBKIT" cmake g++ make pkg-config python3 git          # the webview's native library
     python3-libtorrent libtorrent-rasterbar-dev               # the independent implementation for interop tests/benches
-    xvfb xauth x11-apps imagemagick tesseract-ocr libxtst-dev # window tests: virtual display, screenshots, OCR, real X input
+    xvfb xauth x11-apps x11-utils imagemagick tesseract-ocr libxtst-dev # window tests: display, screenshots, OCR, X input
     xdg-utils desktop-file-utils                              # btpk: link handler registration
   )
   command -v node >/dev/null || PKGS+=(nodejs npm)

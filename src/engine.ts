@@ -84,6 +84,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly shellToken = randomBytes(32).toString('hex')
   readonly #sites = new Map<string, { version: SiteVersion, at: number }>()
   readonly #siteByInfohash = new Map<string, string>()
+  /** The last status of each site, replayed when a known site is shown again (its torrent may be quiet). */
+  readonly #lastStatus = new Map<string, SiteStatus>()
   #closing: Promise<void> | null = null
 
   private constructor (options: Engine['options'], torrents: TorrentStore, gateway: Gateway | null, dht: Dht) {
@@ -99,7 +101,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.resolver.on('update', (p) => this.#onNewPointer(p))
     this.torrents.on('progress', (p) => {
       const site = this.#siteByInfohash.get(p.infohash)
-      if (site) this.emit('status', { site, phase: p.done ? 'done' : p.hasMetadata ? 'downloading' : 'metadata', peers: p.peers, progress: p.progress, seq: this.#sites.get(site)?.version.seq ?? undefined })
+      if (site) this.#status({ site, phase: p.done ? 'done' : p.hasMetadata ? 'downloading' : 'metadata', peers: p.peers, progress: p.progress, seq: this.#sites.get(site)?.version.seq ?? undefined })
     })
   }
 
@@ -162,19 +164,33 @@ export class Engine extends EventEmitter<EngineEvents> {
         cached.at = Date.now() // one refresh at a time
         this.resolver.resolve(address).then(r => this.#onNewPointer(r), logRejection('engine'))
       }
+      this.#replayStatus(cached.version)
       return cached.version
     }
-    this.emit('status', { site, phase: 'resolving', peers: 0, progress: 0 })
+    this.#status({ site, phase: 'resolving', peers: 0, progress: 0 })
     try {
       const r = await this.resolver.resolve(address, { signal })
       const version = { site, infohash: r.infohash, seq: r.seq, stale: r.stale }
       this.#remember(version)
-      this.emit('status', { site, phase: 'metadata', peers: 0, progress: 0, seq: r.seq, stale: r.stale })
+      this.#status({ site, phase: 'metadata', peers: 0, progress: 0, seq: r.seq, stale: r.stale })
       return version
     } catch (err) {
-      this.emit('status', { site, phase: 'error', peers: 0, progress: 0, error: (err as Error).message })
+      this.#status({ site, phase: 'error', peers: 0, progress: 0, error: (err as Error).message })
       throw err
     }
+  }
+
+  #status (s: SiteStatus): void {
+    this.#lastStatus.set(s.site, s)
+    this.emit('status', s)
+  }
+
+  /** A known site shown again: its torrent may send no progress, so say again where it stands. */
+  #replayStatus (version: SiteVersion): void {
+    const last = this.#lastStatus.get(version.site)
+    if (!last) return
+    const peers = this.torrents.active().find(t => t.infohash === toHex(version.infohash))?.peers ?? last.peers
+    this.emit('status', { ...last, peers, seq: version.seq ?? undefined, stale: version.stale })
   }
 
   #remember (version: SiteVersion): void {

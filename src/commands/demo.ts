@@ -33,7 +33,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
       lines.once('line', line => { try { resolve(JSON.parse(line)) } catch (err) { reject(err) } })
       child.once('close', code => reject(new BtwebError('PUBLISH_ERROR', `The demo network stopped (exit ${code}).`)))
     })
-    process.stdout.write(`Demo network on 127.0.0.1 (${info.bootstrap.length} bootstrap nodes)\n  site 1: ${info.site1}\n  site 2: ${info.site2}\n`)
+    process.stdout.write(`Demo network on 127.0.0.1 (${info.bootstrap.length} bootstrap nodes)\n  site 1: ${info.site1}\n  site 2: ${info.site2}\n  bootstrap: ${info.bootstrap.join(',')}\n`)
     const engineOptions = { dataDir: path.join(demoDir, 'browser'), bootstrap: info.bootstrap, bind: '127.0.0.1', utp: false, queryTimeoutMs: 500 }
     if (!withWindow) {
       const { Engine } = await import('../engine.js')
