@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, symlink, writeFile, chmod } from 'node:fs/promises'
+import { mkdir, readFile, rm, symlink, writeFile, chmod } from 'node:fs/promises'
 import path from 'node:path'
 import parseTorrent from 'parse-torrent'
 import { buildSiteTorrent, listSiteFiles, pieceLengthFor } from '../src/site-torrent.js'
@@ -59,6 +59,15 @@ test('missing, empty and unreadable folders are PUBLISH_ERROR', async () => {
     assert.is(await code(listSiteFiles(path.join(t.dir, 'empty'))), 'PUBLISH_ERROR')
     await writeFile(path.join(t.dir, 'file'), 'x')
     assert.is(await code(listSiteFiles(path.join(t.dir, 'file'))), 'PUBLISH_ERROR')
+    // A file that cannot be read while hashing (removed after listing; as root, permissions cannot make one unreadable).
+    const vanishing = path.join(t.dir, 'vanishing')
+    await mkdir(vanishing)
+    await writeFile(path.join(vanishing, 'index.html'), 'x')
+    const { files } = await listSiteFiles(vanishing)
+    await rm(path.join(vanishing, 'index.html'))
+    assert.is(await code(buildSiteTorrent(files, { name: 'v', snapshotDir: path.join(t.dir, 'snap') })), 'PUBLISH_ERROR')
+    await writeFile(path.join(vanishing, 'bad?name.html'), 'x')
+    assert.is(await code(listSiteFiles(vanishing)), 'PUBLISH_ERROR')
     if (process.getuid?.() !== 0) {
       await mkdir(path.join(t.dir, 'locked'))
       await chmod(path.join(t.dir, 'locked'), 0)
