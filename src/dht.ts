@@ -1,5 +1,6 @@
 /** A bittorrent-dht node set up the way btweb needs it: BEP 44 verification on, bounded timeouts, explicit bootstrap. */
 import DHT from 'bittorrent-dht'
+import { guardQueries } from './dht-guard.js'
 import { verify } from './ed25519.js'
 import { BtwebError } from './errors.js'
 
@@ -51,6 +52,7 @@ export function dhtConstructorOptions (opts: DhtOptions) {
 /** Create a listening DHT node. Resolves once bound; bootstrapping goes on in the background. */
 export async function createDht (opts: DhtOptions): Promise<Dht> {
   const dht = new DHT(dhtConstructorOptions(opts))
+  guardQueries(dht) // a malformed KRPC query must not crash the process (dht-guard.ts)
   await new Promise<void>((resolve, reject) => {
     dht.once('error', reject)
     dht.listen(opts.port ?? 0, opts.host ?? '0.0.0.0', () => {

@@ -26,6 +26,7 @@ import DHT from 'bittorrent-dht'
 import WebTorrent, { type Torrent, type TorrentFile } from 'webtorrent'
 import { CacheIndex } from './cache-index.js'
 import type { Dht } from './dht.js'
+import { guardQueries } from './dht-guard.js'
 import { BtwebError, abortError } from './errors.js'
 import { readFileOrNull, writeFileAtomic } from './files.js'
 import { toHex } from './hex.js'
@@ -144,6 +145,7 @@ export class TorrentStore extends EventEmitter<{ progress: [TorrentProgress] }> 
     await reconcile(o.cacheDir, index)
 
     const dht = new DHT({ ...o.dht, verify: o.dht.verify as never })
+    guardQueries(dht) // a malformed KRPC query must not crash the engine (dht-guard.ts)
     await new Promise<void>((resolve, reject) => {
       dht.once('error', reject)
       dht.listen(0, o.bind, () => { dht.off('error', reject); resolve() })
@@ -350,6 +352,9 @@ export class TorrentStore extends EventEmitter<{ progress: [TorrentProgress] }> 
       torrent.once('close', () => reject(new BtwebError('ABORTED', 'The torrent was removed')))
     })
     torrent.on('error', (err: Error) => log('torrents', `${entry.hex.slice(0, 8)} error: ${err.message}`))
+    // webtorrent destroys a torrent that fails after it was ready (e.g. a file name the disk
+    // refuses): forget the entry, so that the next visit starts over instead of reading a dead torrent.
+    torrent.once('close', () => { if (this.#entries.get(entry.hex) === entry && !entry.pinned) this.#drop(entry) })
     entry.content = new TorrentContent(torrent, {
       onOpen: (file) => { entry.active++; entry.wanted.add(file); this.#touch(entry) },
       onClose: () => { entry.active--; this.#touch(entry); this.#released(entry); progress() }
@@ -488,8 +493,16 @@ class TorrentContent implements SiteContent {
   readonly #files = new Map<string, TorrentFile>()
   readonly #dirs = new Map<string, Map<string, DirEntry>>()
   readonly #hooks: ReadHooks
+  readonly #gone: TorrentGone
 
   constructor (torrent: Torrent, hooks: ReadHooks) {
+    // One 'close' listener per torrent (not one per read: a page may read dozens of files at once).
+    const watchers = new Set<() => void>()
+    torrent.once('close', () => { for (const w of watchers) w() })
+    this.#gone = {
+      already: () => torrent.destroyed,
+      watch: (fn) => { watchers.add(fn); return () => watchers.delete(fn) }
+    }
     this.infohash = torrent.infoHash
     this.name = torrent.name
     this.#hooks = hooks
@@ -522,7 +535,7 @@ class TorrentContent implements SiteContent {
     return {
       path: sitePath,
       length: f.length,
-      createReadStream: (range) => readRange(f, range ?? { start: 0, end: f.length - 1 }, hooks)
+      createReadStream: (range) => readRange(f, range ?? { start: 0, end: f.length - 1 }, hooks, this.#gone)
     }
   }
 
@@ -535,26 +548,43 @@ class TorrentContent implements SiteContent {
   }
 }
 
+/** Whether a torrent has been destroyed, and a way to hear when it is. */
+interface TorrentGone { already: () => boolean, watch: (fn: () => void) => () => void }
+
 /**
  * Exactly bytes start..end of a torrent file. webtorrent's own stream reads to the end of the
  * file when end is 0 and may end short if the torrent goes away: the wrapper cuts at `end` and
  * fails (rather than ends) a short stream, so that a truncated response is never taken as whole.
  */
-function readRange (file: TorrentFile, { start, end }: { start: number, end: number }, hooks: ReadHooks): Readable {
+function readRange (file: TorrentFile, { start, end }: { start: number, end: number }, hooks: ReadHooks, gone: TorrentGone): Readable {
   const total = end - start + 1
   if (total <= 0) return Readable.from([], { objectMode: false })
   async function * limited (): AsyncGenerator<Uint8Array> {
+    if (gone.already()) throw new Error('the torrent was closed')
     hooks.onOpen(file)
     const source = file.createReadStream({ start, end })
+    // A destroyed torrent never delivers the pieces its streams wait for, and destroying such a
+    // stream does not settle its pending read: race every read against the torrent's 'close'.
+    let onClose = (): void => {}
+    const closed = new Promise<never>((_resolve, reject) => {
+      onClose = () => reject(new Error('the torrent was closed before the range was read'))
+    })
+    closed.catch(() => {})
+    const unwatch = gone.watch(() => onClose())
+    const chunks = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
     let left = total
     try {
-      for await (const chunk of source as AsyncIterable<Uint8Array>) {
+      while (left > 0) {
+        const next = await Promise.race([chunks.next(), closed])
+        if (next.done) break
+        const chunk = next.value
         if (chunk.length >= left) { yield chunk.subarray(0, left); left = 0; break }
         yield chunk
         left -= chunk.length
       }
       if (left > 0) throw new Error(`the torrent stream ended ${left} bytes early`)
     } finally {
+      unwatch()
       source.destroy()
       hooks.onClose()
     }

@@ -27,21 +27,29 @@ export function parseRange (header: string | undefined, length: number): RangeRe
   for (const spec of specs) {
     const m = /^(\d*)-(\d*)$/.exec(spec)
     if (!m || (m[1] === '' && m[2] === '')) return { kind: 'unsatisfiable' }
+    // Positions may be larger than any file (RFC 9110 lets last-pos exceed the length: it is
+    // clamped); Number() of a long digit string is only ever compared with the length, and the
+    // order of the two positions is decided on the digits themselves.
     if (m[1] === '') {
       const suffix = Number(m[2]) // bytes=-N: the last N bytes
-      if (!Number.isSafeInteger(suffix)) return { kind: 'unsatisfiable' }
       parsed.push(suffix === 0 || length === 0 ? null : { start: Math.max(0, length - suffix), end: length - 1 })
       continue
     }
+    if (m[2] !== '' && digitsLess(m[2], m[1])) return { kind: 'unsatisfiable' }
     const start = Number(m[1])
     const end = m[2] === '' ? length - 1 : Number(m[2])
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) return { kind: 'unsatisfiable' }
     parsed.push(start >= length ? null : { start, end: Math.min(end, length - 1) })
   }
   const satisfiable = parsed.filter((r): r is { start: number, end: number } => r !== null)
   if (satisfiable.length === 0) return { kind: 'unsatisfiable' }
   if (specs.length > 1) return { kind: 'full' }
   return { kind: 'partial', ...satisfiable[0] }
+}
+
+/** a < b for two strings of decimal digits, of any length. */
+function digitsLess (a: string, b: string): boolean {
+  a = a.replace(/^0+(?=.)/, ''); b = b.replace(/^0+(?=.)/, '')
+  return a.length !== b.length ? a.length < b.length : a < b
 }
 
 /** If-None-Match: does it name this ETag (weak comparison), or "*"? */
