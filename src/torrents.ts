@@ -105,7 +105,12 @@ interface Entry {
   lookupDelay: number
 }
 
-interface ReadHooks { onOpen: (f: TorrentFile) => void, onClose: () => void }
+interface ReadHooks {
+  onOpen: (f: TorrentFile) => void
+  onClose: () => void
+  /** A read that gets no data for this long fails with NO_PEERS (never wait forever for pieces nobody has). */
+  stallMs: number
+}
 
 export class TorrentStore extends EventEmitter<{ progress: [TorrentProgress] }> {
   readonly dht: Dht | null
@@ -357,7 +362,8 @@ export class TorrentStore extends EventEmitter<{ progress: [TorrentProgress] }> 
     torrent.once('close', () => { if (this.#entries.get(entry.hex) === entry && !entry.pinned) this.#drop(entry) })
     entry.content = new TorrentContent(torrent, {
       onOpen: (file) => { entry.active++; entry.wanted.add(file); this.#touch(entry) },
-      onClose: () => { entry.active--; this.#touch(entry); this.#released(entry); progress() }
+      onClose: () => { entry.active--; this.#touch(entry); this.#released(entry); progress() },
+      stallMs: this.#o.metadataTimeoutMs
     })
     if (!entry.pinned) this.#index.set(entry.hex, { bytes: torrent.downloaded })
     progress()
@@ -573,9 +579,16 @@ function readRange (file: TorrentFile, { start, end }: { start: number, end: num
     const unwatch = gone.watch(() => onClose())
     const chunks = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
     let left = total
+    let stallTimer: NodeJS.Timeout | undefined
     try {
       while (left > 0) {
-        const next = await Promise.race([chunks.next(), closed])
+        // Never wait forever for pieces nobody has (a cached site offline, its peers gone):
+        // a range that gets no data for stallMs fails with NO_PEERS (an HTML page: a 504 page).
+        const stalled = new Promise<never>((_resolve, reject) => {
+          stallTimer = setTimeout(() => reject(new BtwebError('NO_PEERS', `No peer sent data for ${file.name} in ${Math.round(hooks.stallMs / 1000)} s.`)), hooks.stallMs)
+        })
+        stalled.catch(() => {})
+        const next = await Promise.race([chunks.next(), closed, stalled]).finally(() => clearTimeout(stallTimer))
         if (next.done) break
         const chunk = next.value
         if (chunk.length >= left) { yield chunk.subarray(0, left); left = 0; break }

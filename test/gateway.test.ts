@@ -295,7 +295,7 @@ test('offline revisit: with the DHT and the seeder gone, the cached site is serv
   let second: Engine | null = null
   try {
     pub = await startPublisher({ dir: path.join(dir, 'pub'), bootstrap: net2.bootstrap })
-    await pub.publish({ 'index.html': '<h1>offline</h1>', 'b.txt': 'bee' })
+    await pub.publish({ 'index.html': '<h1>offline</h1>', 'b.txt': 'bee', 'big.html': `<p>${'never fetched '.repeat(8000)}</p>` })
     const host = (e: Engine) => `${originHost(siteAddress(pub!.key.publicKey))}:${e.gateway!.port}`
     first = await Engine.open(visitorOptions(path.join(dir, 'visitor'), net2.bootstrap))
     const online = await request(first.gateway!.port, host(first), '/')
@@ -314,6 +314,12 @@ test('offline revisit: with the DHT and the seeder gone, the cached site is serv
     assert.match(String(offline.headers.warning), 'possibly stale')
     assert.is((await request(second.gateway!.port, host(second), '/b.txt')).body.toString(), 'bee')
     console.log(`  offline revisit from the cache: ${ms} ms (engine start included)`)
+    // A page never fetched while online: its pieces are nowhere, so a clear 504 page, not a hang.
+    const t1 = Date.now()
+    const missing = await request(second.gateway!.port, host(second), '/big.html')
+    assert.is(missing.status, 504)
+    assert.match(missing.body.toString(), /peer/i)
+    assert.ok(Date.now() - t1 < 15_000)
   } finally {
     await second?.close()
     await first?.close()
