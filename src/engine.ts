@@ -9,6 +9,7 @@ import { siteId, type Address } from './address.js'
 import { dataPaths } from './data-dir.js'
 import { dhtConstructorOptions, type Dht } from './dht.js'
 import { toHex } from './hex.js'
+import { removeStaleTemps } from './files.js'
 import { KeyStore } from './keys.js'
 import { log, logRejection } from './log.js'
 import { PointerStore, type Pointer } from './pointer-store.js'
@@ -143,6 +144,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       throw err
     }
     engine = new Engine(options, torrents, gateway, dht)
+    // Writes are atomic (temp file + rename); a process killed mid-write leaves its temp file.
+    removeStaleTemps(dataPaths(options.dataDir).pointers).catch(logRejection('engine'))
     return engine
   }
 

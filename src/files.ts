@@ -56,3 +56,27 @@ export async function readFileOrNull (file: string): Promise<Buffer | null> {
     throw err
   }
 }
+
+/**
+ * Remove temp files (`*.tmp`) older than `olderThanMs` that a killed process left in `dir`.
+ * Only old ones: another process sharing the data dir may be writing a fresh one right now.
+ */
+export async function removeStaleTemps (dir: string, olderThanMs = 3_600_000): Promise<number> {
+  let names: string[]
+  try {
+    names = await fs.readdir(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0
+    throw err
+  }
+  let removed = 0
+  for (const name of names.filter(n => n.endsWith('.tmp'))) {
+    const file = path.join(dir, name)
+    const stat = await fs.stat(file).catch(() => null)
+    if (stat && Date.now() - stat.mtimeMs > olderThanMs) {
+      await fs.rm(file, { force: true })
+      removed++
+    }
+  }
+  return removed
+}
