@@ -14,6 +14,7 @@
  *  - The disk cache hits its cap during a download: eviction happens, the download completes,
  *    the cap holds afterwards (by the index and by the disk).
  */
+import { walk } from './helpers/walk.js'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createHash, randomBytes } from 'node:crypto'
@@ -250,16 +251,6 @@ async function du (dir: string): Promise<number> {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     }
   }
-}
-
-async function walk (dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const p = path.join(dir, e.name)
-    if (e.isDirectory()) out.push(...await walk(p))
-    else out.push(p)
-  }
-  return out
 }
 
 test('the disk cache hits its cap during a download: eviction happens, the download completes, the cap holds', async () => {

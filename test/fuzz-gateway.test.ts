@@ -6,6 +6,7 @@
  * dispatcher: which Host reaches which handler, and that btweb's API never answers without its token.
  */
 import { test } from 'uvu'
+import { bodyOf, fakeSiteEngine } from './helpers/fake-site.js'
 import * as assert from 'uvu/assert'
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
@@ -105,49 +106,6 @@ const FILES: Record<string, Buffer> = {
   'secret-outside': Buffer.from('never served unless named')
 }
 
-function fakeEngine (files: Record<string, Buffer>): SiteEngine {
-  const dirs = new Map<string, Map<string, DirEntry>>([['', new Map()]])
-  for (const [p, data] of Object.entries(files)) {
-    const parts = p.split('/')
-    for (let i = 0; i < parts.length; i++) {
-      const dir = parts.slice(0, i).join('/')
-      if (!dirs.has(dir)) dirs.set(dir, new Map())
-      dirs.get(dir)!.set(parts[i], { name: parts[i], dir: i < parts.length - 1, length: data.length })
-    }
-  }
-  const content: SiteContent = {
-    infohash: 'ab'.repeat(20),
-    name: 'site',
-    file (p): SiteFile | null {
-      const data = Object.hasOwn(files, p) ? files[p] : undefined
-      if (!data) return null
-      return {
-        path: p,
-        length: data.length,
-        createReadStream: (r) => {
-          const start = r?.start ?? 0
-          const end = r?.end ?? data.length - 1
-          if (start < 0 || end >= data.length || start > end + 1) throw new RangeError(`read ${start}-${end} of ${data.length}`)
-          return Readable.from([Buffer.from(data.subarray(start, end + 1))])
-        }
-      }
-    },
-    isDir: (p) => dirs.has(p),
-    list: (p) => dirs.has(p) ? [...dirs.get(p)!.values()].sort((x, y) => (x.name < y.name ? -1 : 1)) : null
-  }
-  return {
-    resolveSite: async () => ({ site: 'btpk://x', infohash: new Uint8Array(20), seq: 1, stale: false }),
-    torrents: { get: async () => content }
-  }
-}
-
-async function bodyOf (b: GatewayResponse['body']): Promise<Buffer> {
-  if (b == null) return Buffer.alloc(0)
-  if (typeof b === 'string' || b instanceof Uint8Array) return Buffer.from(b)
-  const chunks: Buffer[] = []
-  for await (const c of b) chunks.push(Buffer.from(c as Uint8Array))
-  return Buffer.concat(chunks)
-}
 
 /** What a request target names: 400 (refused), or the decoded path. */
 function pathOracle (target: string): { bad: true } | { bad: false, segs: string[], trailing: boolean, query: string } {
@@ -181,7 +139,7 @@ const target = fc.tuple(
 
 const STATUSES = new Set([200, 206, 301, 304, 400, 404, 405, 416])
 const mutable: Address = { kind: 'mutable', publicKey: new Uint8Array(32), salt: new Uint8Array(0), path: '/', query: '', fragment: '' }
-const engine = fakeEngine(FILES)
+const engine = fakeSiteEngine(FILES, { seq: 1, infohash: 'ab'.repeat(20) })
 
 test('fuzz: the site handler serves exactly the file the path names, slices exactly, and answers only known statuses', async () => {
   await fc.assert(fc.asyncProperty(

@@ -8,6 +8,7 @@
  * looks up again while it waits). Only the libtorrent seeder, which runs no DHT, is added by hand.
  */
 import { test } from 'uvu'
+import { bodyOf, fakeSiteEngine } from './helpers/fake-site.js'
 import * as assert from 'uvu/assert'
 import { createHash, randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
@@ -330,41 +331,6 @@ test('offline revisit: with the DHT and the seeder gone, the cached site is serv
 
 // --- the pure handler, fuzzed: no network ---
 
-function fakeSite (files: Record<string, Uint8Array>, seq: number | null = 3): SiteEngine {
-  const dirs = new Map<string, Map<string, DirEntry>>([['', new Map()]])
-  for (const [p, data] of Object.entries(files)) {
-    const parts = p.split('/')
-    for (let i = 0; i < parts.length; i++) {
-      const dir = parts.slice(0, i).join('/')
-      if (!dirs.has(dir)) dirs.set(dir, new Map())
-      dirs.get(dir)!.set(parts[i], { name: parts[i], dir: i < parts.length - 1, length: data.length })
-    }
-  }
-  const content: SiteContent = {
-    infohash: 'f'.repeat(40),
-    name: 'site',
-    file (p): SiteFile | null {
-      const data = files[p]
-      if (!data) return null
-      return { path: p, length: data.length, createReadStream: (r) => Readable.from([Buffer.from(data.subarray(r?.start ?? 0, (r?.end ?? data.length - 1) + 1))]) }
-    },
-    isDir: (p) => dirs.has(p),
-    list: (p) => dirs.has(p) ? [...dirs.get(p)!.values()] : null
-  }
-  return {
-    resolveSite: async () => ({ site: 'btpk://x', infohash: new Uint8Array(20), seq, stale: false }),
-    torrents: { get: async () => content }
-  }
-}
-
-async function bodyOf (b: unknown): Promise<Buffer> {
-  if (b == null) return Buffer.alloc(0)
-  if (typeof b === 'string') return Buffer.from(b)
-  if (b instanceof Uint8Array) return Buffer.from(b)
-  const chunks: Buffer[] = []
-  for await (const c of b as Readable) chunks.push(Buffer.from(c as Uint8Array))
-  return Buffer.concat(chunks)
-}
 
 const fakeReq = (target: string, headers: Record<string, string> = {}, method = 'GET'): GatewayRequest =>
   ({ method, host: 'x', target, headers, signal: new AbortController().signal })
@@ -372,7 +338,7 @@ const mutable = siteAddress(new Uint8Array(32))
 
 test('fuzz: no path ever escapes the torrent or crashes the handler', async () => {
   const files = { 'index.html': Buffer.from('<p>i</p>'), 'a/b.txt': Buffer.from('b'), 'secret': Buffer.from('s') }
-  const engine = fakeSite(files)
+  const engine = fakeSiteEngine(files)
   const segment = fc.oneof(
     fc.constantFrom('.', '..', '%2e', '%2E%2e', '%2f', '%5c', '%00', '%', '%zz', 'a', 'b.txt', 'index.html', 'secret', '', '%c3%a9', '%ff', '\\', '..%2f'),
     fc.string({ maxLength: 6 })
@@ -405,7 +371,7 @@ test('fuzz: Range answers are exact slices, 416s or whole files', async () => {
     fc.constantFrom('GET', 'HEAD'),
     async (length, range, method) => {
       const data = randomBytes(length)
-      const engine = fakeSite({ 'f.bin': data })
+      const engine = fakeSiteEngine({ 'f.bin': data })
       const r = await handleSiteRequest(fakeReq('/f.bin', { range }, method), mutable, engine, { port: 1 })
       const body = await bodyOf(r.body)
       const expected = parseRange(range, length)
@@ -430,7 +396,7 @@ test('fuzz: Range answers are exact slices, 416s or whole files', async () => {
 })
 
 test('listings escape hostile names', async () => {
-  const engine = fakeSite({ 'd/<img src=x onerror=alert(1)>': Buffer.from('x'), 'd/"q\'.txt': Buffer.from('y') })
+  const engine = fakeSiteEngine({ 'd/<img src=x onerror=alert(1)>': Buffer.from('x'), 'd/"q\'.txt': Buffer.from('y') })
   const r = await handleSiteRequest(fakeReq('/d/'), mutable, engine, { port: 1 })
   const html = (await bodyOf(r.body)).toString()
   assert.not.match(html, '<img')
@@ -445,7 +411,7 @@ test('page script goes after <head>, else after the doctype, else first; Content
     ['<!DOCTYPE html><p>x</p>', '<!DOCTYPE html><script>/*btweb*/</script><p>x</p>'],
     ['<p>no head</p><header>h</header>', '<script>/*btweb*/</script><p>no head</p><header>h</header>']
   ]) {
-    const engine = fakeSite({ 'index.html': Buffer.from(html) })
+    const engine = fakeSiteEngine({ 'index.html': Buffer.from(html) })
     const r = await handleSiteRequest(fakeReq('/'), mutable, engine, { port: 1, injectTag: tag })
     const body = await bodyOf(r.body)
     assert.is(body.toString(), want)

@@ -13,6 +13,7 @@
  *    torrent's own bytes.
  *  - A site origin cannot reach btweb's API or shell through the gateway.
  */
+import { walk } from './helpers/walk.js'
 import { test as uvuTest } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createHash, randomBytes } from 'node:crypto'
@@ -229,17 +230,6 @@ test('a peer that sends corrupt pieces: rejected; the file completes byte-exact 
   assert.ok(again.body.equals(payload), 'the cached file is not byte-exact')
   cachedSite = t.infohash
 })
-
-/** Every file under `dir`, as absolute paths. */
-async function walk (dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const p = path.join(dir, e.name)
-    if (e.isDirectory()) out.push(...await walk(p))
-    else out.push(p)
-  }
-  return out
-}
 
 test('torrents whose names try to escape: nothing is written outside the torrent\'s folder; only its bytes are served', async () => {
   const outside = path.join(tmp.dir, 'outside')
