@@ -1,7 +1,7 @@
 // `npm run bench`: btweb side by side with reference implementations, on 127.0.0.1 only.
 //
 //   node scripts/bench.mjs [module …] [--runs N]
-//     modules: cold-open gateway download footprint scale (default: all, in that order)
+//     modules: cold-open gateway download footprint scale load (default: all, in that order)
 //
 // Builds dist/ first, then runs every scripts/bench/<module>.ts in its own Node process (each
 // opens and closes its own DHTs, engines, seeders, windows), collects the rows they print
@@ -15,8 +15,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const ALL = ['cold-open', 'gateway', 'download', 'footprint', 'scale']
-const MODULE_TIMEOUT_MS = { 'cold-open': 5 * 60_000, gateway: 4 * 60_000, download: 5 * 60_000, footprint: 8 * 60_000, scale: 8 * 60_000 }
+const ALL = ['cold-open', 'gateway', 'download', 'footprint', 'scale', 'load']
+const MODULE_TIMEOUT_MS = { 'cold-open': 5 * 60_000, gateway: 4 * 60_000, download: 5 * 60_000, footprint: 8 * 60_000, scale: 8 * 60_000, load: 4 * 60_000 }
 
 const args = process.argv.slice(2)
 const runsAt = args.indexOf('--runs')

@@ -22,6 +22,7 @@ if [ "$APT" = 1 ] && command -v apt-get >/dev/null; then
     python3-libtorrent libtorrent-rasterbar-dev               # the independent implementation for interop tests/benches
     xvfb xauth x11-apps x11-utils imagemagick tesseract-ocr libxtst-dev # window tests: display, screenshots, OCR, X input
     xdg-utils desktop-file-utils                              # btpk: link handler registration
+    wrk                                                       # benchmarks: the HTTP load generator of `bench load`
   )
   command -v node >/dev/null || PKGS+=(nodejs npm)
   $SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
