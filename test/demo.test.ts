@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { buildInputHelper, click, descendants, isRunning, key, screenshot, startXvfb, stop, type, type Display } from './fixtures/x11.js'
 import { colourShare, norm, reads, readsRoughly, waitForScreen, type Region } from './fixtures/screen.js'
-import { cmdline, comm, pssKb } from './fixtures/procs.js'
+import { cmdline, comm, pssKb } from './helpers/procs.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const cli = path.join(root, 'dist', 'cli.js')

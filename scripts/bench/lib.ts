@@ -7,8 +7,9 @@
  * (progress) goes to stderr. Rows are printed as soon as they are measured, so a module that
  * fails half-way still delivers the rows it has.
  */
+import { pssKb, rssKb } from '../../test/helpers/procs.js'
 import { randomBytes } from 'node:crypto'
-import { createReadStream, readFileSync, readdirSync, writeSync } from 'node:fs'
+import { createReadStream, writeSync } from 'node:fs'
 import { mkdtemp, open, rm } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -200,56 +201,12 @@ export async function requestsPerSecond (port: number, host: string, target: str
 // ---------------------------------------------------------------------------------------------
 // processes and memory
 
-/** Pids of all descendants of `pid`. */
-export function descendants (pid: number): number[] {
-  const children = new Map<number, number[]>()
-  for (const entry of safeReaddir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      const list = children.get(ppid) ?? []
-      list.push(Number(entry))
-      children.set(ppid, list)
-    } catch { /* it ended meanwhile */ }
-  }
-  const out: number[] = []
-  const walk = (p: number): void => { for (const c of children.get(p) ?? []) { out.push(c); walk(c) } }
-  walk(pid)
-  return out
-}
+export { descendants } from '../../test/helpers/procs.js'
 
-function safeReaddir (dir: string): string[] {
-  try { return readdirSync(dir) } catch { return [] }
-}
-
-/** `Pss` of /proc/<pid>/smaps_rollup in MB (0 if the process is gone). */
-export function pssMb (pid: number): number {
-  try {
-    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))
-    return m ? Number(m[1]) / 1024 : 0
-  } catch {
-    return 0
-  }
-}
-
-/** VmRSS in MB (0 if gone). */
-export function rssMb (pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Number(m[1]) / 1024 : 0
-  } catch {
-    return 0
-  }
-}
-
-export function processName (pid: number): string {
-  try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() } catch { return '?' }
-}
-
-export function commandLine (pid: number): string {
-  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() } catch { return '' }
-}
+/** PSS / RSS in MB (0 if the process is gone). */
+export const pssMb = (pid: number): number => pssKb(pid) / 1024
+export const rssMb = (pid: number): number => rssKb(pid) / 1024
+export { comm as processName, cmdline as commandLine } from '../../test/helpers/procs.js'
 
 export const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
