@@ -116,6 +116,12 @@ test('publish, browse from another process, edit and republish, see version 2', 
   const fresh = await net.client()
   const r = await new Resolver({ dht: fresh, store: new PointerStore(path.join(tmp.dir, 'fresh')) }).resolve(parseAddress(first.url) as never)
   assert.is(r.seq, 2)
+  // The previous version (seq 1) keeps seeding for its grace period: a visitor mid-download of
+  // it is not stranded, even though only the restarted publisher (p4) is running now.
+  const late = await visitor('visitor-grace')
+  const old = await page(late, `bittorrent://${second.infohash}/`)
+  assert.is(old.status, 200)
+  assert.match(old.body, /version two/)
   assert.is(await p4.stop(), 0)
 })
 
