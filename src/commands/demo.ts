@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
+import { gatewayUrl, parseAddress } from '../address.js'
 import { parseArgs } from '../args.js'
 import { BtwebError } from '../errors.js'
 import { GLOBAL_FLAGS, globalOptions } from '../options.js'
@@ -38,7 +39,8 @@ export async function demoCommand (argv: string[]): Promise<number> {
     if (!withWindow) {
       const { Engine } = await import('../engine.js')
       const engine = await Engine.open(engineOptions)
-      process.stdout.write(`Gateway: http://btweb.localhost:${engine.gateway!.port}/ — press Ctrl+C to stop.\n`)
+      const port = engine.gateway!.port
+      process.stdout.write(`Gateway: http://btweb.localhost:${port}/\n  site 1 in any browser that resolves *.localhost (Chromium, Firefox): ${gatewayUrl(parseAddress(info.site1), port)}\nPress Ctrl+C to stop.\n`)
       await waitForSignal()
       await engine.close()
       return 0
