@@ -63,6 +63,12 @@ export function htmlResponse (status: number, html: string, headers: Record<stri
   }
 }
 
+/** One of btweb's own pages for a plain status (404, 405, 421 …): title and message are plain text. */
+export function errorPage (status: number, title: string, message: string): GatewayResponse {
+  const html = page(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p class="muted">btweb · error ${status}</p>`)
+  return htmlResponse(status, html, { 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" })
+}
+
 /** A directory listing; `dirPath` is the decoded site path ending in '/'. */
 export function listingPage (dirPath: string, entries: DirEntry[]): string {
   const href = (e: DirEntry) => encodeURIComponent(e.name) + (e.dir ? '/' : '')

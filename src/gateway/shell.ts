@@ -14,6 +14,7 @@ import type { SiteStatus } from '../engine.js'
 import { logRejection } from '../log.js'
 import { windowChannel } from '../window/channel.js'
 import { uiFile, type UiFile } from '../window/ui-assets.js'
+import { errorPage } from './pages.js'
 import type { GatewayRequest, GatewayResponse } from './types.js'
 
 export const TOKEN_HEADER = 'x-btweb-token'
@@ -157,29 +158,4 @@ function systemOpen (url: string): void {
 function cleanTitle (title: string): string {
   // eslint-disable-next-line no-control-regex
   return title.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, MAX_TITLE)
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-
-export function escapeHtml (text: string): string {
-  return String(text).replace(/[&<>"']/g, (c) => ESCAPES[c])
-}
-
-/** One of btweb's own error pages; title and message are plain text (escaped here). */
-export function errorPage (status: number, title: string, message: string): GatewayResponse {
-  const body = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>${escapeHtml(title)}</title>
-<style>
-body{font:16px/1.5 system-ui,sans-serif;color:#1d2433;background:#f6f7fb;margin:0;display:grid;place-items:center;min-height:100vh}
-main{max-width:36rem;padding:2rem 2.5rem;background:#fff;border-radius:12px;box-shadow:0 2px 12px #0002}
-h1{font-size:1.4rem;margin:0 0 .5rem}p{margin:0;color:#4a5468;overflow-wrap:anywhere}small{display:block;margin-top:1rem;color:#8a93a6}
-</style></head>
-<body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><small>btweb · error ${status}</small></main></body></html>
-`
-  return {
-    status,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" },
-    body
-  }
 }
