@@ -40,18 +40,13 @@ export function parseBootstrap (value: string | undefined): string[] | undefined
   return list
 }
 
-/** The options bittorrent-dht (and webtorrent's `dht` option) take for these settings. */
-export function dhtConstructorOptions (opts: DhtOptions) {
-  return {
-    bootstrap: opts.bootstrap.length ? opts.bootstrap : false as const,
-    verify: dhtVerify,
-    timeout: opts.queryTimeoutMs ?? 1000
-  }
-}
-
 /** Create a listening DHT node. Resolves once bound; bootstrapping goes on in the background. */
 export async function createDht (opts: DhtOptions): Promise<Dht> {
-  const dht = new DHT(dhtConstructorOptions(opts))
+  const dht = new DHT({
+    bootstrap: opts.bootstrap.length ? opts.bootstrap : false,
+    verify: dhtVerify,
+    timeout: opts.queryTimeoutMs ?? 1000
+  })
   guardQueries(dht) // a malformed KRPC query must not crash the process (dht-guard.ts)
   await new Promise<void>((resolve, reject) => {
     dht.once('error', reject)

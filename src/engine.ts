@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { siteId, type Address } from './address.js'
 import { dataPaths } from './data-dir.js'
-import { dhtConstructorOptions, type Dht } from './dht.js'
+import type { Dht } from './dht.js'
 import { toHex } from './hex.js'
 import { removeStaleTemps } from './files.js'
 import { KeyStore } from './keys.js'
@@ -124,7 +124,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const torrents = await TorrentStore.open({
       cacheDir: dataPaths(options.dataDir).cache,
       maxCacheBytes: options.cacheMaxBytes,
-      dht: dhtConstructorOptions({ bootstrap: options.bootstrap, queryTimeoutMs: options.queryTimeoutMs }),
+      dht: { bootstrap: options.bootstrap, queryTimeoutMs: options.queryTimeoutMs },
       bind: options.bind,
       torrentPort: options.torrentPort,
       utp: options.utp,

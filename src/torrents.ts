@@ -22,11 +22,9 @@ import net from 'node:net'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import bencode from 'bencode'
-import DHT from 'bittorrent-dht'
 import WebTorrent, { type Torrent, type TorrentFile } from 'webtorrent'
 import { CacheIndex } from './cache-index.js'
-import type { Dht } from './dht.js'
-import { guardQueries } from './dht-guard.js'
+import { createDht, type Dht } from './dht.js'
 import { BtwebError, abortError } from './errors.js'
 import { readFileOrNull, writeFileAtomic } from './files.js'
 import { toHex } from './hex.js'
@@ -35,8 +33,8 @@ import { log, logRejection } from './log.js'
 export interface TorrentStoreOptions {
   cacheDir: string
   maxCacheBytes: number
-  /** bittorrent-dht constructor options (see dhtConstructorOptions). */
-  dht: { bootstrap: string[] | false, verify: (sig: Uint8Array, msg: Uint8Array, key: Uint8Array) => boolean, timeout: number }
+  /** The DHT node's bootstrap and query timeout (see createDht); it binds `bind`. */
+  dht: { bootstrap: string[], queryTimeoutMs: number }
   /** Address the DHT and the torrent TCP server bind (uTP, when on, binds all interfaces). */
   bind: string
   torrentPort: number
@@ -149,12 +147,7 @@ export class TorrentStore extends EventEmitter<{ progress: [TorrentProgress] }> 
     const index = await CacheIndex.load(path.join(o.cacheDir, 'index.json'))
     await reconcile(o.cacheDir, index)
 
-    const dht = new DHT({ ...o.dht, verify: o.dht.verify as never })
-    guardQueries(dht) // a malformed KRPC query must not crash the engine (dht-guard.ts)
-    await new Promise<void>((resolve, reject) => {
-      dht.once('error', reject)
-      dht.listen(0, o.bind, () => { dht.off('error', reject); resolve() })
-    })
+    const dht = await createDht({ ...o.dht, host: o.bind })
     dht.on('error', (err: Error) => log('torrents', `dht error: ${err.message}`))
     dht.on('warning', (err: Error) => log('torrents', `dht warning: ${err.message}`))
     dht.setMaxListeners(0)

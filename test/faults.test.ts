@@ -23,7 +23,7 @@ import http from 'node:http'
 import path from 'node:path'
 import { encodePointerValue, mutableTarget, signItem } from '../src/bep44.js'
 import { CacheIndex } from '../src/cache-index.js'
-import { createDht, destroyDht, dhtConstructorOptions, type Dht } from '../src/dht.js'
+import { createDht, destroyDht, type Dht } from '../src/dht.js'
 import { newSeed, publicKeyOf } from '../src/ed25519.js'
 import { Engine } from '../src/engine.js'
 import { fromHex, toHex } from '../src/hex.js'
@@ -171,7 +171,7 @@ test('half the DHT nodes die during a lookup: resolve still succeeds (random hal
 test('the engine is SIGKILLed again and again while it writes pointers and its cache: nothing is lost or corrupt', async () => {
   const CYCLES = 10
   const CACHE_CAP = 8 * MB
-  const seeder = await TorrentStore.open({ cacheDir: path.join(tmp.dir, 'crash-seeder'), maxCacheBytes: 1e9, dht: dhtConstructorOptions({ bootstrap: net.bootstrap, queryTimeoutMs: 500 }), bind: '127.0.0.1', torrentPort: 0, utp: false, seed: true, metadataTimeoutMs: 5000 })
+  const seeder = await TorrentStore.open({ cacheDir: path.join(tmp.dir, 'crash-seeder'), maxCacheBytes: 1e9, dht: { bootstrap: net.bootstrap, queryTimeoutMs: 500 }, bind: '127.0.0.1', torrentPort: 0, utp: false, seed: true, metadataTimeoutMs: 5000 })
   closers.push(() => seeder.close())
   const sites = []
   for (let i = 0; i < 4; i++) {
@@ -255,12 +255,12 @@ async function du (dir: string): Promise<number> {
 
 test('the disk cache hits its cap during a download: eviction happens, the download completes, the cap holds', async () => {
   const CAP = 12 * MB
-  const seeder = await TorrentStore.open({ cacheDir: path.join(tmp.dir, 'cap-seeder'), maxCacheBytes: 1e9, dht: dhtConstructorOptions({ bootstrap: net.bootstrap, queryTimeoutMs: 500 }), bind: '127.0.0.1', torrentPort: 0, utp: false, seed: true, metadataTimeoutMs: 5000 })
+  const seeder = await TorrentStore.open({ cacheDir: path.join(tmp.dir, 'cap-seeder'), maxCacheBytes: 1e9, dht: { bootstrap: net.bootstrap, queryTimeoutMs: 500 }, bind: '127.0.0.1', torrentPort: 0, utp: false, seed: true, metadataTimeoutMs: 5000 })
   closers.push(() => seeder.close())
   const [a, b, c] = [await makeSite('capA', 5 * MB), await makeSite('capB', 5 * MB), await makeSite('capC', 8 * MB)]
   for (const s of [a, b, c]) await seeder.seed(s.torrent, { path: s.snapshot })
   const cacheDir = path.join(tmp.dir, 'cap-visitor')
-  const open = () => TorrentStore.open({ cacheDir, maxCacheBytes: CAP, dht: dhtConstructorOptions({ bootstrap: net.bootstrap, queryTimeoutMs: 500 }), bind: '127.0.0.1', torrentPort: 0, utp: false, seed: true, metadataTimeoutMs: 10_000 })
+  const open = () => TorrentStore.open({ cacheDir, maxCacheBytes: CAP, dht: { bootstrap: net.bootstrap, queryTimeoutMs: 500 }, bind: '127.0.0.1', torrentPort: 0, utp: false, seed: true, metadataTimeoutMs: 10_000 })
   let visitor = await open()
   const read = async (s: typeof a) => {
     visitor.addPeer(fromHex(s.infohash)!, `127.0.0.1:${seeder.port}`)

@@ -4,7 +4,6 @@ import * as assert from 'uvu/assert'
 import { randomBytes } from 'node:crypto'
 import { existsSync, promises as fs } from 'node:fs'
 import path from 'node:path'
-import { dhtConstructorOptions } from '../src/dht.js'
 import { fromHex } from '../src/hex.js'
 import { buildSiteTorrent, listSiteFiles } from '../src/site-torrent.js'
 import { TorrentStore } from '../src/torrents.js'
@@ -19,7 +18,7 @@ let seeder: TorrentStore
 const open = (name: string, maxCacheBytes = 1e9) => TorrentStore.open({
   cacheDir: path.join(tmp.dir, name),
   maxCacheBytes,
-  dht: dhtConstructorOptions({ bootstrap: net.bootstrap, queryTimeoutMs: 500 }),
+  dht: { bootstrap: net.bootstrap, queryTimeoutMs: 500 },
   bind: '127.0.0.1',
   torrentPort: 0,
   utp: false,

@@ -7,11 +7,10 @@
  */
 import { readFileSync } from 'node:fs'
 import WebTorrent from 'webtorrent'
-import { dhtVerify } from '../../src/dht.js'
 
 const o = JSON.parse(process.argv[2]) as { torrent: string, path: string, port: number, uploadLimit: number, bootstrap: string[] }
 const client = new WebTorrent({
-  dht: { bootstrap: o.bootstrap, verify: dhtVerify, host: '127.0.0.1' } as never,
+  dht: { bootstrap: o.bootstrap, queryTimeoutMs: 2000 },
   torrentPort: o.port,
   tracker: false,
   lsd: false,
