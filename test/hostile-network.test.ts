@@ -27,7 +27,7 @@ import { newSeed, publicKeyOf } from '../src/ed25519.js'
 import { Engine } from '../src/engine.js'
 import { BtwebError } from '../src/errors.js'
 import { toHex, fromHex } from '../src/hex.js'
-import { PointerStore, pointerFromItem } from '../src/pointer-store.js'
+import { PointerStore, pointerFromItem, type Pointer } from '../src/pointer-store.js'
 import { putItem } from '../src/publisher.js'
 import { Resolver } from '../src/resolver.js'
 import { TOKEN_HEADER } from '../src/gateway/shell.js'
@@ -50,7 +50,7 @@ let net: DhtNet
 let tmp: { dir: string, cleanup: () => Promise<void> }
 const sites: Site[] = []
 const closers: Array<() => Promise<unknown>> = []
-const counts = { lies: 0, resolves: 0, malformed: 0, corruptBlocks: 0, traversalNames: 0 }
+const counts = { lies: 0, resolves: 0, lateHonest: 0, malformed: 0, corruptBlocks: 0, traversalNames: 0 }
 
 test.before(async () => {
   tmp = await tempDir('btweb-hostile-')
@@ -69,7 +69,7 @@ test.after(async () => {
   for (const close of closers.reverse()) await close().catch(() => {})
   await net?.close()
   await tmp?.cleanup()
-  console.log(`  COUNTS hostile: lies rejected ${counts.lies} over ${counts.resolves} resolves; malformed queries survived ${counts.malformed}; corrupt blocks rejected ${counts.corruptBlocks}; traversal names ${counts.traversalNames}`)
+  console.log(`  COUNTS hostile: lies rejected ${counts.lies} over ${counts.resolves} resolves (honest seq as a later update: ${counts.lateHonest}); malformed queries survived ${counts.malformed}; corrupt blocks rejected ${counts.corruptBlocks}; traversal names ${counts.traversalNames}`)
 })
 
 const latin1 = (b: unknown) => b instanceof Uint8Array ? Buffer.from(b).toString('latin1') : ''
@@ -137,10 +137,21 @@ test('eight liars closest to the target and one honest node: the honest value wi
     for (const liar of liars) liar.refer = [...liars.filter(l => l !== liar).map(l => l.ref()), honest]
     for (let round = 0; round < ROUNDS; round++) {
       const v = await visitor(liars.map(l => `127.0.0.1:${l.port}`))
+      const updated = new Promise<Pointer>((resolve, reject) => {
+        v.resolver.once('update', resolve)
+        setTimeout(() => reject(new Error('no update to the honest seq')), 5000).unref()
+      })
+      updated.catch(() => {})
       const r = await v.resolver.resolve(site)
-      assert.is(r.seq, HONEST_SEQ)
-      assert.is(toHex(r.infohash), toHex(HONEST_IH))
       assert.is(r.stale, false)
+      // The resolver answers 150 ms after the first valid reply. A fresh visitor cannot tell a
+      // validly signed replay (seq 1) from the newest pointer; when the replay's node answers
+      // well before the honest one (which only liars refer to), the answer is the replay and
+      // the honest seq follows as an 'update' once the lookup reaches it. Nothing else is accepted.
+      const newest = r.seq === HONEST_SEQ ? r : await updated
+      if (r.seq !== HONEST_SEQ) { assert.is(r.seq, 1); counts.lateHonest++ }
+      assert.is(newest.seq, HONEST_SEQ)
+      assert.is(toHex(newest.infohash), toHex(HONEST_IH))
       counts.resolves++
     }
     for (const liar of liars) assert.ok(liar.stats.gets >= ROUNDS, `a liar was asked only ${liar.stats.gets} times`)
